@@ -1,0 +1,1 @@
+"""Hardened autograding of the course homework around nbgrader."""
