@@ -1,0 +1,117 @@
+"""Figures of lecture 1. Each function draws arrays it is given and returns the Figure."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from lib.neurons import alpha_star
+from lib.propagation import variance_gain
+
+
+def plot_relu_neuron(w, extent=2.0, resolution=101):
+    """Draw relu(w . x) over the plane: zero on one side of the line w . x = 0, a ramp along w on the other."""
+    grid = np.linspace(-extent, extent, resolution)
+    x1, x2 = np.meshgrid(grid, grid)
+    y = np.maximum(w[0] * x1 + w[1] * x2, 0.0)
+
+    fig, ax = plt.subplots(figsize=(4.2, 3.6))
+    image = ax.imshow(y, origin="lower", extent=(-extent, extent, -extent, extent), cmap="viridis")
+    ax.contour(x1, x2, w[0] * x1 + w[1] * x2, levels=[0.0], colors="white", linestyles="--")
+    ax.arrow(0, 0, w[0], w[1], color="white", width=0.03, length_includes_head=True)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=r"$y = \mathrm{relu}(w \cdot x)$")
+    fig.colorbar(image, ax=ax)
+    return fig
+
+
+def plot_network_graph(widths):
+    """Draw an MLP with the given widths as a directed acyclic graph, inputs on the left."""
+    fig, ax = plt.subplots(figsize=(1.6 * len(widths), 3.0))
+    positions = [np.linspace(-1, 1, d) if d > 1 else np.zeros(1) for d in widths]
+    for l in range(len(widths) - 1):
+        for y_in in positions[l]:
+            for y_out in positions[l + 1]:
+                ax.plot([l, l + 1], [y_in, y_out], color="0.75", lw=0.8, zorder=1)
+    for l, column in enumerate(positions):
+        ax.scatter(np.full(len(column), l), column, s=160, color="C0" if 0 < l < len(widths) - 1 else "C1", zorder=2)
+    ax.set_xticks(range(len(widths)), [f"$d_{l} = {d}$" for l, d in enumerate(widths)])
+    ax.set_yticks([])
+    ax.spines[["left", "top", "right"]].set_visible(False)
+    return fig
+
+
+def plot_variance_profile(profile):
+    """Draw measured and predicted pre-activation scale against layer, beside the per-layer gain against alpha."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    mode = "balanced rows: variance" if profile["balanced"] else r"random $N(0, 1/d)$ weights: second moment"
+    left.semilogy(profile["layer"], profile["measured"], "o", ms=4, label="measured")
+    left.semilogy(profile["layer"], profile["theory"], "-", label=r"theory gain$^{\,l-1}$")
+    left.axhline(1.0, color="0.6", lw=0.8)
+    values = np.concatenate([profile["measured"], profile["theory"]])
+    left.set_ylim(min(values.min(), 0.1) / 2, max(values.max(), 10.0) * 2)
+    left.set(xlabel="layer $l$", ylabel="scale of $z^l$", title=f"alpha = {profile['alpha']:.3f}, {mode}")
+    left.legend(loc="best")
+
+    alphas = np.linspace(0.8, 2.2, 200)
+    right.plot(alphas, variance_gain(alphas, balanced=False), label="random weights: $\\alpha^2/2$")
+    right.plot(alphas, variance_gain(alphas, balanced=True), label="balanced rows: $\\alpha^2(1-1/\\pi)/2$")
+    right.axvline(np.sqrt(2), color="C0", ls=":", label=r"$\sqrt{2}$")
+    right.axvline(alpha_star(), color="C1", ls=":", label=r"$\alpha^*$")
+    right.axhline(1.0, color="0.6", lw=0.8)
+    right.plot(profile["alpha"], variance_gain(profile["alpha"], profile["balanced"]), "ko")
+    right.set(xlabel=r"$\alpha$", ylabel="gain per layer", title="critical where the gain is 1")
+    right.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_perturbation_profile(profile):
+    """Draw the measured relative output change against depth beside (1 + eta)^L - 1 and L eta."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    depth = profile["depth"]
+    ax.semilogy(depth, profile["bound"], "-", label=r"$(1+\eta)^L - 1$")
+    ax.semilogy(depth, profile["first_order"], "--", label=r"$L\eta$ (first order)")
+    ax.semilogy(depth, profile["aligned"], "o", ms=4, label=r"measured, $\Delta W^l = \eta W^l$")
+    ax.semilogy(depth, profile["random"], "s", ms=4, label="measured, random directions")
+    ax.set(xlabel="depth $L$", ylabel="relative output change", title=f"eta = {profile['eta']:.3f}")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_singular_value_perturbation(s_before, s_after, spectral_norm_E):
+    """Draw singular values before and after a perturbation, with Weyl's band of half-width ||E||_2."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    index = np.arange(1, len(s_before) + 1)
+    ax.fill_between(index, s_before - spectral_norm_E, s_before + spectral_norm_E, color="C0", alpha=0.2,
+                    label=r"$s_i(A) \pm \|E\|_2$ (Weyl)")
+    ax.plot(index, s_before, "o-", ms=3, label="$s_i(A)$")
+    ax.plot(index, s_after, "x", label="$s_i(A + E)$")
+    ax.set(xlabel="index $i$", ylabel="singular value")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_attention_variance(d_k, variance, standard_error):
+    """Draw the sample variance of q . k against d_k with error bars beside the line Var = d_k."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    ax.errorbar(d_k, variance, yerr=4 * standard_error, fmt="o", label=r"Monte Carlo $\pm 4$ SE")
+    ax.plot(d_k, d_k, "-", label=r"theory: $d_k$")
+    ax.set(xscale="log", yscale="log", xlabel="$d_k$", ylabel=r"Var$[q \cdot k]$")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_search_histories(reinforce_history, reinforce_labels, darts_history, darts_labels):
+    """Draw the REINFORCE policy and DARTS's softmax(a) over the search steps side by side."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    for k, label in enumerate(reinforce_labels):
+        left.plot(reinforce_history[:, k], label=label)
+    left.set(xlabel="REINFORCE step", ylabel="policy probability", title="RL outer loop")
+    left.legend(fontsize=7, ncol=2)
+    for k, label in enumerate(darts_labels):
+        right.plot(darts_history[:, k], label=label)
+    right.set(xlabel="DARTS step", ylabel=r"softmax$(a)_k$", title="DARTS mixed operation")
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
