@@ -18,7 +18,7 @@ def conv_weights(k, c_in=1, c_out=1):
 def conv_layer_counts(maps, size, k, maps_seen):
     """Return (units, connections, free parameters) of a convolutional layer with a bias per unit.
 
-    `maps` feature maps of size x size units; each unit sees a k x k window in `maps_seen` input
+    `maps` feature maps of size x size units, and each unit reads a k x k window in each of `maps_seen` input
     maps. Connections count every (input, unit) link plus the bias; weights are shared within a
     map, so the free parameters are maps * maps_seen * k^2 kernel weights plus one bias per unit.
     """

@@ -29,7 +29,7 @@ def count_weights(widths):
 def forward(W, X, alpha=np.sqrt(2)):
     """Run the forward pass z^l = W^l phi(z^{l-1}) on a batch X (n, d0).
 
-    Returns (Z, A): Z[l-1] holds the pre-activations z^l of layer l, A[0] = X and
+    Returns (Z, A): Z[l-1] contains the pre-activations z^l of layer l, A[0] = X and
     A[l] = phi(Z[l-1]) for the hidden layers. The output is f = Z[-1].
     """
     W = _checks.weight_list(W)

@@ -39,41 +39,44 @@ def plot_network_graph(widths):
 
 
 def plot_variance_profile(profile):
-    """Draw measured and predicted pre-activation scale against layer, beside the per-layer gain against alpha."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    mode = "balanced rows: variance" if profile["balanced"] else r"random $N(0, 1/d)$ weights: second moment"
-    left.semilogy(profile["layer"], profile["measured"], "o", ms=4, label="measured")
-    left.semilogy(profile["layer"], profile["theory"], "-", label=r"theory gain$^{\,l-1}$")
-    left.axhline(1.0, color="0.6", lw=0.8)
-    values = np.concatenate([profile["measured"], profile["theory"]])
-    left.set_ylim(min(values.min(), 0.1) / 2, max(values.max(), 10.0) * 2)
-    left.set(xlabel="layer $l$", ylabel="scale of $z^l$", title=f"alpha = {profile['alpha']:.3f}, {mode}")
-    left.legend(loc="best")
+    """Draw measured and predicted pre-activation scale against layer, beside the per-layer gain against alpha.
 
-    alphas = np.linspace(0.8, 2.2, 200)
-    right.plot(alphas, variance_gain(alphas, balanced=False), label="random weights: $\\alpha^2/2$")
-    right.plot(alphas, variance_gain(alphas, balanced=True), label="balanced rows: $\\alpha^2(1-1/\\pi)/2$")
-    right.axvline(np.sqrt(2), color="C0", ls=":", label=r"$\sqrt{2}$")
-    right.axvline(alpha_star(), color="C1", ls=":", label=r"$\alpha^*$")
+    Labels are plain Unicode rather than mathtext, which keeps a slider redraw fast.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    mode = "balanced rows: variance" if profile["balanced"] else "random N(0, 1/d) weights: second moment"
+    left.plot(profile["layer"], np.log10(profile["measured"]), "o", ms=4, label="measured")
+    left.plot(profile["layer"], np.log10(profile["theory"]), "-", label="theory: gain^(l−1)")
+    left.axhline(0.0, color="0.6", lw=0.8)
+    values = np.log10(np.concatenate([profile["measured"], profile["theory"]]))
+    left.set_ylim(min(values.min(), -1.0) - 0.3, max(values.max(), 1.0) + 0.3)
+    left.set(xlabel="layer l", ylabel="log₁₀ scale of zˡ", title=f"α = {profile['alpha']:.3f}, {mode}")
+    left.legend(loc="upper left")
+
+    alphas = np.linspace(0.8, 2.2, 50)
+    right.plot(alphas, variance_gain(alphas, balanced=False), label="random weights: α²/2")
+    right.plot(alphas, variance_gain(alphas, balanced=True), label="balanced rows: α²(1 − 1/π)/2")
+    right.axvline(np.sqrt(2), color="C0", ls=":", label="√2")
+    right.axvline(alpha_star(), color="C1", ls=":", label="α*")
     right.axhline(1.0, color="0.6", lw=0.8)
     right.plot(profile["alpha"], variance_gain(profile["alpha"], profile["balanced"]), "ko")
-    right.set(xlabel=r"$\alpha$", ylabel="gain per layer", title="critical where the gain is 1")
+    right.set(xlabel="α", ylabel="gain per layer", title="critical where the gain is 1")
     right.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.91, wspace=0.25)
     return fig
 
 
 def plot_perturbation_profile(profile):
-    """Draw the measured relative output change against depth beside (1 + eta)^L - 1 and L eta."""
+    """Draw the measured relative output change against depth beside (1 + eta)^L - 1 and L eta, on a log10 axis."""
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     depth = profile["depth"]
-    ax.semilogy(depth, profile["bound"], "-", label=r"$(1+\eta)^L - 1$")
-    ax.semilogy(depth, profile["first_order"], "--", label=r"$L\eta$ (first order)")
-    ax.semilogy(depth, profile["aligned"], "o", ms=4, label=r"measured, $\Delta W^l = \eta W^l$")
-    ax.semilogy(depth, profile["random"], "s", ms=4, label="measured, random directions")
-    ax.set(xlabel="depth $L$", ylabel="relative output change", title=f"eta = {profile['eta']:.3f}")
+    ax.plot(depth, np.log10(profile["bound"]), "-", label="(1 + η)^L − 1")
+    ax.plot(depth, np.log10(profile["first_order"]), "--", label="Lη (first order)")
+    ax.plot(depth, np.log10(profile["aligned"]), "o", ms=4, label="measured, ΔWˡ = ηWˡ")
+    ax.plot(depth, np.log10(profile["random"]), "s", ms=4, label="measured, random directions")
+    ax.set(xlabel="depth L", ylabel="log₁₀ relative output change", title=f"η = {profile['eta']:.3f}")
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.91)
     return fig
 
 
