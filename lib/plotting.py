@@ -39,30 +39,41 @@ def plot_network_graph(widths):
 
 
 def plot_variance_profile(profile):
-    """Draw measured and predicted pre-activation scale against layer, beside the per-layer gain against alpha.
+    """Draw the measured and predicted log10 scale of the pre-activations against layer.
 
-    Labels are plain Unicode rather than mathtext, which keeps a slider redraw fast.
+    Dotted lines mark the predictions at the two critical scales, sqrt(2) and alpha*. Labels are
+    plain Unicode rather than mathtext, which keeps a slider redraw fast.
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    mode = "balanced rows: variance" if profile["balanced"] else "random N(0, 1/d) weights: second moment"
-    left.plot(profile["layer"], np.log10(profile["measured"]), "o", ms=4, label="measured")
-    left.plot(profile["layer"], np.log10(profile["theory"]), "-", label="theory: gain^(l−1)")
-    left.axhline(0.0, color="0.6", lw=0.8)
-    values = np.log10(np.concatenate([profile["measured"], profile["theory"]]))
-    left.set_ylim(min(values.min(), -1.0) - 0.3, max(values.max(), 1.0) + 0.3)
-    left.set(xlabel="layer l", ylabel="log₁₀ scale of zˡ", title=f"α = {profile['alpha']:.3f}, {mode}")
-    left.legend(loc="upper left")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    layer = profile["layer"]
+    gains = {"√2": variance_gain(np.sqrt(2), profile["balanced"]), "α*": variance_gain(alpha_star(), profile["balanced"])}
+    references = [(layer - 1) * np.log10(gain) for gain in gains.values()]
+    for name, reference, color in zip(gains, references, ("C2", "C3")):
+        ax.plot(layer, reference, ":", color=color, label=f"theory at α = {name}")
+    ax.plot(layer, np.log10(profile["theory"]), "-", color="C1", label="theory: gain^(l−1)")
+    ax.plot(layer, np.log10(profile["measured"]), "o", ms=4, color="C0", label="measured")
 
-    alphas = np.linspace(0.8, 2.2, 50)
-    right.plot(alphas, variance_gain(alphas, balanced=False), label="random weights: α²/2")
-    right.plot(alphas, variance_gain(alphas, balanced=True), label="balanced rows: α²(1 − 1/π)/2")
-    right.axvline(np.sqrt(2), color="C0", ls=":", label="√2")
-    right.axvline(alpha_star(), color="C1", ls=":", label="α*")
-    right.axhline(1.0, color="0.6", lw=0.8)
-    right.plot(profile["alpha"], variance_gain(profile["alpha"], profile["balanced"]), "ko")
-    right.set(xlabel="α", ylabel="gain per layer", title="critical where the gain is 1")
-    right.legend(loc="upper left", fontsize=8)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.91, wspace=0.25)
+    values = np.concatenate([np.log10(profile["measured"]), np.log10(profile["theory"])] + references)
+    ax.set_ylim(min(values.min(), -1.0) - 0.3, max(values.max(), 1.0) + 0.3)
+    mode = "balanced rows: variance" if profile["balanced"] else "random N(0, 1/d) weights: second moment"
+    ax.set(xlabel="layer l", ylabel="log₁₀ scale of zˡ", title=f"α = {profile['alpha']:.3f}, {mode}")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13, top=0.91)
+    return fig
+
+
+def plot_gain_curves():
+    """Draw the per-layer gain against alpha for random and balanced weights, with the critical scales sqrt(2) and alpha*."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    alphas = np.linspace(0.8, 2.2, 100)
+    ax.plot(alphas, variance_gain(alphas, balanced=False), label="random weights: α²/2")
+    ax.plot(alphas, variance_gain(alphas, balanced=True), label="balanced rows: α²(1 − 1/π)/2")
+    ax.axvline(np.sqrt(2), color="C0", ls=":", label="√2")
+    ax.axvline(alpha_star(), color="C1", ls=":", label="α*")
+    ax.axhline(1.0, color="0.6", lw=0.8)
+    ax.set(xlabel="α", ylabel="gain per layer", title="critical where the gain is 1")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
     return fig
 
 
