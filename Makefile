@@ -14,6 +14,9 @@ help:
 	@echo "make lab     set up the environment and open the course in JupyterLab"
 	@echo "make test    set up the environment and run every test"
 	@echo "make bench   time the notebooks and sliders, write docs/benchmarks.md"
+	@echo "make grade HW=hw1 [NB=path]             grade your homework notebook (never modified)"
+	@echo "make release HW=hw1                     regenerate the student version from the source"
+	@echo "make autograde HW=hw1 SUBMISSIONS=dir   grade a class in parallel, write grades.csv"
 	@echo "make clean   remove the virtual environment and build outputs"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
@@ -48,3 +51,30 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build
+
+# Homework
+# make release HW=hw1         regenerate homework/release/HW from the source with nbgrader
+#                             (refuses to overwrite a notebook someone edited unless FORCE=1)
+# make grade HW=hw1 [NB=path] grade a copy of your notebook (default homework/release/HW/HW.ipynb)
+# make autograde HW=hw1 SUBMISSIONS=folder [GRADES=folder]
+#                             grade one notebook or folder per student, in parallel; write GRADES/grades.csv
+# SOURCE is the folder holding HW/HW.ipynb with the solutions and hidden tests; an instructor
+# may point it at a private copy outside the repository, e.g. SOURCE=~/teaching/homework-source.
+HW ?= hw1
+NB ?=
+SUBMISSIONS ?=
+SOURCE ?= homework/source
+GRADES ?= build/autograde/$(HW)
+FORCE ?=
+
+.PHONY: release grade autograde
+
+release: setup
+	$(PY) -m grader release $(HW) --source "$(SOURCE)" $(if $(FORCE),--force)
+
+grade: setup
+	$(PY) -m grader grade $(HW) --source "$(SOURCE)" $(if $(NB),--notebook "$(NB)")
+
+autograde: setup
+	@test -n "$(SUBMISSIONS)" || { echo "Set SUBMISSIONS to a folder with one notebook or one folder per student"; exit 2; }
+	$(PY) -m grader autograde $(HW) --source "$(SOURCE)" --submissions "$(SUBMISSIONS)" --output "$(GRADES)"
