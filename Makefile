@@ -43,8 +43,11 @@ lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
 	    $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/01_architecture_design.ipynb
 
+# One BLAS thread per process in tests: on a 2-core machine the kernels, the JupyterLab server
+# and Chromium compete for the cores, and spinning BLAS threads then slow small products
+# tenfold.
 test: setup browser
-	$(PY) -m pytest
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest
 
 bench: setup
 	$(PY) tools/bench.py

@@ -11,6 +11,12 @@ import numpy as np
 
 from lib import function_spaces, kernels
 
+# Resolution of the slider figures. Large PNGs in widget outputs sometimes make nbclient 0.11 wait for
+# its full cell timeout (https://github.com/jupyter/nbclient/issues/312). Here 4 of 12 runs stalled
+# with a 140 KB image and none with a 30 KB one. At 72 dpi these figures take 30-70 KB, not 50-140 KB.
+SLIDER_DPI = 72
+SCATTER_POINTS = 500
+
 
 def _plain_log_ticks(axis, subs=(1.0,)):
     """Label a log axis with plain numbers (no mathtext) at subs x powers of 10, and drop its minor ticks."""
@@ -31,7 +37,7 @@ def draw_covariance_ellipse(ax, K, level=0.95, **style):
 
 def _scatter_with_ellipse(ax, samples, K, title, labels):
     """Scatter 2-D samples beside the 95% ellipse of N(0, K) on one axis."""
-    ax.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.35, color="C0")
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, color="C0", linewidths=0)
     draw_covariance_ellipse(ax, K, color="C3", lw=1.5, label="theory 95%")
     limit = 1.1 * max(np.max(np.abs(samples)), 2.6 * np.sqrt(np.max(np.diag(K))))
     ax.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel=labels[0], ylabel=labels[1], title=title)
@@ -41,7 +47,7 @@ def _scatter_with_ellipse(ax, samples, K, title, labels):
 
 def plot_interpolation(result):
     """Draw the relu interpolant beside the target, and the sup error against the number of units with its bound."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=SLIDER_DPI)
     left.plot(result["grid"], result["target"], color="0.5", lw=2, label="target f")
     left.plot(result["grid"], result["network"], color="C0", label=f"relu network, N = {result['n_units']}")
     left.plot(result["knots"], result["values"], "o", color="C1", ms=4, label="interpolated points")
@@ -116,13 +122,16 @@ def plot_sampler_check(sampled, by_weights, width, kurtosis):
 
 
 def plot_width_panel(panel, noise_levels=function_spaces.NOISE_LEVELS):
-    """Draw f(x) against f(x') for the noisy copies with NNGP ellipses, and excess kurtosis against width."""
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.5))
+    """Draw f(x) against f(x') for the noisy copies with NNGP ellipses, and excess kurtosis against width.
+
+    The scatters show the first SCATTER_POINTS networks; the coverages in the titles use all of them.
+    """
+    fig, axes = plt.subplots(1, 4, figsize=(14, 3.5), dpi=SLIDER_DPI)
     samples, K = panel["samples"], panel["K"]
     for k, ax in enumerate(axes[:3], start=1):
         pair = [0, k]
         title = f"noise {noise_levels[k - 1]}: {panel['coverage'][k - 1]:.1%} inside"
-        _scatter_with_ellipse(ax, samples[:, pair], K[np.ix_(pair, pair)], title, ("f(x)", f"f(x'), copy {k}"))
+        _scatter_with_ellipse(ax, samples[:SCATTER_POINTS, pair], K[np.ix_(pair, pair)], title, ("f(x)", f"f(x'), copy {k}"))
     axes[0].legend(fontsize=8, loc="upper left")
 
     ax = axes[3]
@@ -145,17 +154,18 @@ def plot_width_panel(panel, noise_levels=function_spaces.NOISE_LEVELS):
 
 def plot_depth_panel(panel):
     """Draw the NNGP correlation against angle with network estimates, GP prior draws and network draws on a circle."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 3.7))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.7), dpi=SLIDER_DPI)
     left, middle, right = axes
-    for kernel in panel["kernels_all"]:
+    for kernel in panel["kernels_all"][::2]:
         left.plot(panel["angle"], kernel, color="0.85", lw=0.8)
     left.plot(panel["angle"], panel["kernel"], color="C3", lw=2, label="NNGP h composed L-1 times at cos Δθ")
-    left.errorbar(panel["angle"], panel["correlation"], yerr=4 * panel["correlation_se"], fmt="o", ms=3, color="C0",
-                  label=f"width {panel['width']} networks ± 4 SE")
+    band = 4 * panel["correlation_se"]
+    left.fill_between(panel["angle"], panel["correlation"] - band, panel["correlation"] + band, color="C0", alpha=0.3, lw=0)
+    left.plot(panel["angle"], panel["correlation"], "o", ms=3, color="C0", label=f"width {panel['width']} networks ± 4 SE")
     left.set(xlabel="angle Δθ between inputs", ylabel="correlation", ylim=(-0.05, 1.05), title=f"depth L = {panel['depth']}")
     left.legend(fontsize=8, loc="lower left")
 
-    drawn = slice(0, 5)
+    drawn = slice(0, 3)
     middle.plot(panel["theta"], panel["gp_draws"][:, drawn])
     middle.set(xlabel="input angle θ", ylabel="f(x(θ))", title="draws from the NNGP prior")
     right.plot(panel["theta"], panel["network_draws"][:, drawn])

@@ -219,5 +219,8 @@ def test_lecture_runs_and_slider_redraws(lab, browser, notebook):
         assert interact.locator(".widget-output img").first.get_attribute("src") != image_before
         assert error_outputs(page) == [], f"{notebook} shows errors after moving the {description} slider"
         assert outside == [], f"{notebook} tried to reach hosts outside this machine: {outside[:5]}"
+    except Exception:
+        page.screenshot(path=SCREENSHOTS / f"{stem}-failed.png", full_page=True)
+        raise
     finally:
         page.close()
