@@ -93,6 +93,20 @@ def rmsprop(W, g, state=None, eta=1e-3, rho=0.9, eps=1e-8):
     return W - eta * g / (np.sqrt(v) + eps), {"v": v}
 
 
+def _adam_direction(g, state, beta1, beta2, eps):
+    """Return Adam's direction m_hat / (sqrt(v_hat) + eps) and the updated moments {t, m, v}; Adam and LAMB share it."""
+    if state is None:
+        state = {"t": 0, "m": np.zeros(g.shape), "v": np.zeros(g.shape)}
+
+    t = state["t"] + 1
+    m = beta1 * state["m"] + (1 - beta1) * g
+    v = beta2 * state["v"] + (1 - beta2) * g**2
+
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return m_hat / (np.sqrt(v_hat) + eps), {"t": t, "m": m, "v": v}
+
+
 def adam(W, g, state=None, eta=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """Adam (Kingma and Ba 2015) with bias-corrected moments: W <- W - eta m_hat / (sqrt(v_hat) + eps).
 
@@ -102,16 +116,8 @@ def adam(W, g, state=None, eta=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     _check_state(state, ("t", "m", "v"), "adam")
     eta, eps = _rate(eta, "eta"), _rate(eps, "eps")
     beta1, beta2 = _decay(beta1, "beta1"), _decay(beta2, "beta2")
-    if state is None:
-        state = {"t": 0, "m": np.zeros(W.shape), "v": np.zeros(W.shape)}
-
-    t = state["t"] + 1
-    m = beta1 * state["m"] + (1 - beta1) * g
-    v = beta2 * state["v"] + (1 - beta2) * g**2
-
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
-    return W - eta * m_hat / (np.sqrt(v_hat) + eps), {"t": t, "m": m, "v": v}
+    direction, state = _adam_direction(g, state, beta1, beta2, eps)
+    return W - eta * direction, state
 
 
 # Mirror descent.
@@ -186,17 +192,12 @@ def lamb(W, g, state=None, eta=1e-3, beta1=0.9, beta2=0.999, eps=1e-6, lam=0.0):
     _check_state(state, ("t", "m", "v"), "lamb")
     eta, eps, lam = _rate(eta, "eta"), _rate(eps, "eps"), _rate(lam, "lam")
     beta1, beta2 = _decay(beta1, "beta1"), _decay(beta2, "beta2")
-    if state is None:
-        state = {"t": 0, "m": np.zeros(W.shape), "v": np.zeros(W.shape)}
-
-    t = state["t"] + 1
-    m = beta1 * state["m"] + (1 - beta1) * g
-    v = beta2 * state["v"] + (1 - beta2) * g**2
-    u = (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps) + lam * W
+    direction, state = _adam_direction(g, state, beta1, beta2, eps)
+    u = direction + lam * W
 
     norm_W, norm_u = np.linalg.norm(W), np.linalg.norm(u)
     trust_ratio = norm_W / norm_u if norm_W > 0 and norm_u > 0 else 1.0
-    return W - eta * trust_ratio * u, {"t": t, "m": m, "v": v}
+    return W - eta * trust_ratio * u, state
 
 
 def fromage(W, g, state=None, eta=0.01):

@@ -23,35 +23,24 @@ import nbformat
 import pytest
 from nbformat import v4
 
+import homework_solutions
 from grader import assignment, batch, feedback, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "homework" / "source"
 RELEASE = ROOT / "homework" / "release" / "hw1" / "hw1.ipynb"
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 FULL = 13.0
 LIMITS = settings.Limits(cell_timeout=6, submission_timeout=240, kernel_memory_mb=2048)
 SECRET_VARIABLE = "GRADER_TEST_SECRET"
 
 
 def solution_sources():
-    source = nbformat.read(SOURCE / "hw1" / "hw1.ipynb", as_version=4)
-    return {
-        cell.metadata.nbgrader["grade_id"]: "\n".join(line for line in cell.source.splitlines() if line.strip() not in MARKERS)
-        for cell in source.cells
-        if cell.metadata.nbgrader.get("solution")
-    }
+    return homework_solutions.solution_sources("hw1")
 
 
 def solved(changes=None):
-    """Return the release notebook with the source's answers, then ``changes`` ({grade_id: source})."""
-    notebook = nbformat.read(RELEASE, as_version=4)
-    answers = {**solution_sources(), **(changes or {})}
-    for cell in notebook.cells:
-        grade_id = cell.metadata.nbgrader["grade_id"]
-        if grade_id in answers:
-            cell.source = textwrap.dedent(answers[grade_id]).strip("\n")
-    return notebook
+    """Return the hw1 release notebook with the source's answers, then ``changes`` ({grade_id: source})."""
+    return homework_solutions.solved("hw1", changes)
 
 
 def position(notebook, grade_id):

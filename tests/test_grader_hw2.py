@@ -8,19 +8,18 @@ get. Full marks are 14: the 13 points of questions 1 to 3 plus the bonus point o
 """
 
 import csv
-import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 
+import homework_solutions
 from grader import assignment, batch, feedback, release, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "homework" / "source"
 RELEASE_ROOT = ROOT / "homework" / "release"
 RELEASE = RELEASE_ROOT / "hw2" / "hw2.ipynb"
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 AUTOGRADED = 13.0  # questions 1 to 3
 BONUS = 1.0  # question 4, extra credit
 FULL = AUTOGRADED + BONUS
@@ -29,23 +28,12 @@ LIMITS = settings.Limits(cell_timeout=10, submission_timeout=120, kernel_memory_
 
 
 def solution_sources():
-    source = nbformat.read(SOURCE / "hw2" / "hw2.ipynb", as_version=4)
-    return {
-        cell.metadata.nbgrader["grade_id"]: "\n".join(line for line in cell.source.splitlines() if line.strip() not in MARKERS)
-        for cell in source.cells
-        if cell.metadata.nbgrader.get("solution")
-    }
+    return homework_solutions.solution_sources("hw2")
 
 
 def solved(changes=None):
-    """Return the release notebook with the source's answers, then ``changes`` ({grade_id: source})."""
-    notebook = nbformat.read(RELEASE, as_version=4)
-    answers = {**solution_sources(), **(changes or {})}
-    for cell in notebook.cells:
-        grade_id = cell.metadata.nbgrader["grade_id"]
-        if grade_id in answers:
-            cell.source = textwrap.dedent(answers[grade_id]).strip("\n")
-    return notebook
+    """Return the hw2 release notebook with the source's answers, then ``changes`` ({grade_id: source})."""
+    return homework_solutions.solved("hw2", changes)
 
 
 def edited_solution(grade_id, old, new):
