@@ -285,7 +285,14 @@ def section_homework_grading():
 
 # Further measurements (samplers, grading, ...). Each function prints its results and
 # returns the markdown lines of its own section, heading included.
-SECTIONS = [section_nngp_sampler, section_jupyterhub, section_homework_grading]
+def section_homework2_grading():
+    """Homework 2: one submission through `python -m grader grade`, and a batch of 10 one after another against in parallel."""
+    from grader import benchmark
+
+    return benchmark.measure("hw2", count=10)
+
+
+SECTIONS = [section_nngp_sampler, section_jupyterhub, section_homework_grading, section_homework2_grading]
 
 
 def notebooks():
@@ -359,13 +366,13 @@ def machine_description():
     return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
 
 
-def write_report(rows_notebooks, rows_sliders, sections, setup):
+def write_report(rows_notebooks, rows_sliders, sections, setup, load):
     """Write docs/benchmarks.md from the measured rows."""
     lines = [
         "# Benchmarks",
         "",
         f"Measured by `make bench` (tools/bench.py) on {datetime.date.today().isoformat()}.",
-        f"Machine: {machine_description()}.",
+        f"Machine: {machine_description()}; load average {load:.1f} when the run started.",
         "",
         "## Notebooks, top to bottom in a fresh kernel",
         "",
@@ -373,6 +380,7 @@ def write_report(rows_notebooks, rows_sliders, sections, setup):
         "|---|---|",
     ]
     lines += [f"| `{name}` | {seconds:.1f} |" for name, seconds in rows_notebooks]
+    lines.append(f"| whole course (all of the above) | {sum(seconds for _, seconds in rows_notebooks):.1f} |")
     lines += [
         "",
         f"## Slider redraws (compute and plot to PNG, {SLIDER_REPEATS} values across the range)",
@@ -390,7 +398,7 @@ def write_report(rows_notebooks, rows_sliders, sections, setup):
             "## Setup",
             "",
             f"- Fresh virtual environment from requirements.txt with pip's cache warm: {fresh:.0f} s.",
-            f"- `make setup` when everything is installed: {noop:.2f} s.",
+            f"- `make setup` when everything is installed: {noop * 1e3:.0f} ms.",
         ]
     REPORT.write_text("\n".join(lines) + "\n")
 
@@ -399,6 +407,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-setup", action="store_true", help="do not time a fresh environment (saves about a minute)")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
 
     rows_notebooks = []
     for path in notebooks():
@@ -418,7 +427,7 @@ def main():
     if setup is not None:
         print(f"setup: fresh {setup[0]:.0f} s, no-op {setup[1]:.2f} s")
 
-    write_report(rows_notebooks, rows_sliders, sections, setup)
+    write_report(rows_notebooks, rows_sliders, sections, setup, load)
     print(f"wrote {REPORT.relative_to(ROOT)}")
 
 
