@@ -40,8 +40,9 @@ browser:
 	fi
 
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) \
-	    $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/01_architecture_design.ipynb
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir="$(CURDIR)" \
+	    --LabApp.default_url=/lab/tree/notebooks/01_architecture_design.ipynb \
+	    $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 # One BLAS thread per process in tests: on a 2-core machine the kernels, the JupyterLab server
 # and Chromium compete for the cores, and spinning BLAS threads then slow small products

@@ -14,7 +14,9 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import re
+import shutil
 import stat
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -125,9 +127,12 @@ def make_job(item, prepared, limits, outputs):
     }
 
 
-def _run_in_child(job, connection):
+def _run_in_child(job, connection, scratch):
     from grader import worker
 
+    # Every temporary folder of this job (the private course folder with the hidden tests, the
+    # kernel's folder) goes under scratch, which the parent removes even after killing this process.
+    tempfile.tempdir = scratch
     try:
         connection.send(worker.grade(job))
     finally:
@@ -164,6 +169,7 @@ def run_jobs(jobs, limits, workers, on_result=None):
     pending = deque(enumerate(jobs))
     running = {}  # connection -> (index, job, process, start)
     results = [None] * len(jobs)
+    scratches = {}  # connection -> the job's temporary folder
 
     def finish(index, job, result):
         results[index] = result
@@ -174,10 +180,12 @@ def run_jobs(jobs, limits, workers, on_result=None):
         while pending and len(running) < workers:
             index, job = pending.popleft()
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_run_in_child, args=(job, sender), name=f"grade-{job['student']}")
+            scratch = tempfile.mkdtemp(prefix="grader-job-")
+            process = context.Process(target=_run_in_child, args=(job, sender, scratch), name=f"grade-{job['student']}")
             process.start()
             sender.close()
             running[receiver] = (index, job, process, time.monotonic())
+            scratches[receiver] = scratch
 
         ready = multiprocessing.connection.wait(list(running), timeout=0.5)
         for receiver in ready:
@@ -194,6 +202,7 @@ def run_jobs(jobs, limits, workers, on_result=None):
             process.join(5)
             if process.is_alive():
                 _kill_tree(process)
+            shutil.rmtree(scratches.pop(receiver), ignore_errors=True)
             finish(index, job, result)
 
         now = time.monotonic()
@@ -202,6 +211,7 @@ def run_jobs(jobs, limits, workers, on_result=None):
                 _kill_tree(process)
                 running.pop(receiver)
                 receiver.close()
+                shutil.rmtree(scratches.pop(receiver), ignore_errors=True)
                 result = worker.failed_result(
                     job["student"], job["prepared"], "failed",
                     f"grading did not finish within {limits.submission_timeout:g} s and was stopped; "

@@ -186,6 +186,16 @@ MISTAKES = {
                     A = np.sqrt(2) * np.maximum(Z, 0)
                 return Z[:, :, 0]
             '''),
+        "fixed_seed": sampler('''
+                rng = np.random.default_rng(12345)
+                X = X * np.sqrt(d0) / np.linalg.norm(X, axis=1, keepdims=True)
+                A = np.broadcast_to(X, (n_networks, n, d0))
+                for d_l in widths[1:]:
+                    covariance = A @ A.transpose(0, 2, 1) / A.shape[2]
+                    Z = np.linalg.cholesky(covariance + 1e-12 * np.eye(n)) @ rng.standard_normal((n_networks, n, d_l))
+                    A = np.sqrt(2) * np.maximum(Z, 0)
+                return Z[:, :, 0]
+            '''),
     },
     "q5_empirical": {
         "uses_np_cov": "def empirical_second_moment(F):\n    return np.cov(np.asarray(F).T)\n",
@@ -240,6 +250,7 @@ MISTAKE_POINTS = {
     "fan_out_variance": FULL - 2,  # both sampler tests
     "missing_sqrt2": FULL - 2,  # both sampler tests: the second moment drops to 1/4 at L = 3
     "global_random_state": FULL - 1,  # the reproducibility check of 5.3
+    "fixed_seed": FULL - 1,  # the different-generators check of 5.3
     "uses_np_cov": FULL - 1,  # 5.4
     "unnormalised_inputs": FULL - 3.5,  # 5.2 and both sampler tests
 }
@@ -497,6 +508,7 @@ def test_mistake_messages_name_the_problem(graded):
         "unnormalised_inputs": "norm sqrt(d0)",
         "uses_np_cov": "np.cov subtracts the mean",
         "global_random_state": "draw with rng only",
+        "fixed_seed": "draw every random number from the rng argument",
     }
     for name, phrase in expected.items():
         messages = " | ".join(m for q in graded["results"][name]["questions"] for m in q["messages"])
