@@ -45,6 +45,19 @@ def _content_index(release):
     return {key: position for key, position in index.items() if position is not None}
 
 
+def _grading_fields_changed(submitted, released):
+    """Return True when the submitted cell carries nbgrader metadata whose grading fields differ from the release's.
+
+    A cell whose metadata an editor dropped is not counted: it was matched by content instead.
+    """
+    fields = ("grade", "solution", "locked", "points", "task")
+    ours = submitted.nbgrader
+    theirs = released.metadata.get("nbgrader", {})
+    if not isinstance(ours, dict):
+        return False
+    return any(ours.get(field) != theirs.get(field) for field in fields)
+
+
 def imports_lib(source):
     """Return True if ``source`` imports the course's ``lib`` package (statically visible imports)."""
     try:
@@ -183,7 +196,8 @@ class Rebuild:
             self.restored["was missing and was restored from the source"].append(grade_id)
         else:
             originals = {_key(self.release.cells[index].source), _key(self.template.cells[index].source)}
-            if submitted.cell_type != self.template.cells[index].cell_type or _key(submitted.source) not in originals:
+            if (submitted.cell_type != self.template.cells[index].cell_type or _key(submitted.source) not in originals
+                    or _grading_fields_changed(submitted, self.release.cells[index])):
                 self.restored["was edited; the original was restored"].append(grade_id)
         return copy.deepcopy(self.template.cells[index])
 
