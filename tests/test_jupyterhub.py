@@ -93,18 +93,10 @@ class ClassHub(hubclient.HubClient):
         return json.loads(result.stdout)
 
 
-def user_exists(name):
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
-
-
 def remove_users(names):
     """Remove users that teardown left behind: end their processes by id, then delete them and their homes."""
     for name in names:
-        if user_exists(name):
+        if hubclient.user_exists(name):
             for pid in hubclient.processes_of(pwd.getpwnam(name).pw_uid):
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -133,7 +125,7 @@ def hub():
     finally:
         users = (instructor, correct, wrong, f"{instructor}-grader")
         teardown = hub.script("teardown")
-        left = [name for name in users if user_exists(name) or Path("/home", name).exists()]
+        left = [name for name in users if hubclient.user_exists(name) or Path("/home", name).exists()]
         root_left = root.exists()
         remove_users(left)
         roster.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from hub_build import HERE, INSTRUCTOR_LAB_EXTENSIONS, INSTRUCTOR_SERVER_EXTENSION
-from hubclient import processes_of
+from hubclient import processes_of, user_exists
 
 # Debian's default NAME_REGEX for useradd, at most 32 characters.
 USER_NAME = re.compile(r"[a-z][-a-z0-9_]{0,31}")
@@ -34,14 +34,6 @@ def read_roster(path):
     if duplicates:
         raise SystemExit(f"{path}: these student names appear more than once: {', '.join(duplicates)}.")
     return names
-
-
-def user_exists(name):
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
 
 
 def home_of(name):

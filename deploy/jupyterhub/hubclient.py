@@ -116,6 +116,15 @@ class HubClient:
         return sum(process_pss(pid) for pid in processes_of(pwd.getpwnam(name).pw_uid))
 
 
+def user_exists(name):
+    """Return True when the unix user ``name`` exists."""
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
 def processes_of(uid):
     """Return the ids of the running processes whose real user id is ``uid``."""
     pids = []
