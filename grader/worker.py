@@ -32,6 +32,10 @@ class GradingError(Exception):
     """nbgrader could not grade the rebuilt notebook (a fault of the grader or the source)."""
 
 
+class KernelStartFailed(GradingError):
+    """The grading kernel died before any cell ran, so no student code can have caused it."""
+
+
 def _become_subreaper():
     """Keep orphaned processes of the kernel as children of this worker, so they can be killed."""
     if sys.platform.startswith("linux"):
@@ -123,6 +127,9 @@ def _autograde_once(notebook, prepared, limits, skipped, log_handler):
         if run_log is not None and run_log.get("stopped"):
             raise execute.KernelStopped(*run_log["stopped"])
         graded_path = course / "autograded" / settings.INTERNAL_STUDENT / name / f"{name}.ipynb"
+        ran = run_log is not None and any(index not in skipped for index in run_log["cells"])
+        if failure is not None and not ran:
+            raise KernelStartFailed(f"the grading kernel did not start: {failure}")
         if failure is not None or not graded_path.is_file() or not scoring.SCORES:
             raise GradingError(f"nbgrader's autograde failed: {failure or 'no graded notebook was written'}")
         return nbformat.read(graded_path, as_version=4), run_log, scoring.SCORES[-1]
@@ -273,15 +280,23 @@ def _grade(job, prepared, limits, student, log_handler):
 
     rebuild = Rebuild(parsed, prepared)
     skipped = {}
-    for _ in range(limits.max_kernel_restarts + 1):
+    stops, start_failures = 0, 0
+    while True:
         try:
             graded, run_log, scores = _autograde_once(rebuild.notebook, prepared, limits, skipped, log_handler)
             break
         except execute.KernelStopped as stop:
             skipped[stop.cell_index] = stop.reason
-    else:
-        reasons = "; ".join(f"cell {index}: {reason}" for index, reason in skipped.items())
-        return failed_result(student, prepared, "failed", f"the kernel stopped {len(skipped)} times ({reasons}); grade this submission by hand")
+            stops += 1
+            if stops > limits.max_kernel_restarts:
+                reasons = "; ".join(f"cell {index}: {reason}" for index, reason in skipped.items())
+                return failed_result(student, prepared, "failed", f"the kernel stopped {len(skipped)} times ({reasons}); grade this submission by hand")
+        except KernelStartFailed:
+            # A kernel that dies before its first cell (seen now and then on a loaded machine)
+            # is started once more; no student code ran, so it is not one of the kernel stops.
+            if start_failures == 1:
+                raise
+            start_failures += 1
 
     result = summarise(student, prepared, rebuild, graded, run_log, scores, skipped)
     if job.get("notebook_path"):
